@@ -1,0 +1,5 @@
+"""The Valhalla ops API project."""
+
+from valhalla.celery import app as celery_app
+
+__all__ = ["celery_app"]

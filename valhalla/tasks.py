@@ -1,0 +1,22 @@
+"""Enqueueing helpers shared by every app, and the project's own tasks."""
+
+from functools import partial
+
+from celery import Task, shared_task
+from django.db import transaction
+
+
+def enqueue(task: Task, *args: object) -> None:
+    """Publish ``task(*args)`` once the current transaction commits.
+
+    The database row is the source of truth; the broker only carries the
+    wake-up. ``robust`` keeps a broker outage from failing the request: the
+    periodic sweeps pick up whatever was not published.
+    """
+    transaction.on_commit(partial(task.delay, *args), robust=True)
+
+
+@shared_task(name="valhalla.ping")
+def ping() -> str:
+    """Answer "pong": proves a worker consumes from the broker."""
+    return "pong"
