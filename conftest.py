@@ -67,7 +67,7 @@ def make_user(db) -> Callable[..., User]:
     return make
 
 
-def client_for(user: User) -> APIClient:
+def _client_for(user: User) -> APIClient:
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -75,15 +75,21 @@ def client_for(user: User) -> APIClient:
 
 
 @pytest.fixture
+def client_for(db) -> Callable[[User], APIClient]:
+    """Make an API client authenticated by token as the given user."""
+    return _client_for
+
+
+@pytest.fixture
 def api(make_user) -> APIClient:
     """A client authenticated by token as a superuser."""
-    return client_for(make_user("root", is_superuser=True, is_staff=True))
+    return _client_for(make_user("root", is_superuser=True, is_staff=True))
 
 
 @pytest.fixture
 def reader(make_user) -> APIClient:
     """A client authenticated by token, with no model permissions."""
-    return client_for(make_user("reader"))
+    return _client_for(make_user("reader"))
 
 
 @pytest.fixture

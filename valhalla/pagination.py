@@ -12,7 +12,8 @@ import base64
 import binascii
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -39,9 +40,13 @@ def newest_first(queryset: QuerySet) -> QuerySet:
     return queryset.order_by("-created_at", "-id")
 
 
-def before(created_at: datetime, pk: int) -> Q:
-    """Rows older than ``(created_at, pk)``, written so an index bounds the scan."""
-    return Q(created_at__lte=created_at) & (Q(created_at__lt=created_at) | Q(pk__lt=pk))
+def before(created_at: datetime, pk: int) -> TupleLessThan:
+    """Rows older than ``(created_at, pk)``: a row comparison an index can seek.
+
+    Django 5.2 builds its composite-key lookups from these; a plain OR of two
+    conditions would make PostgreSQL filter instead of seek on deep pages.
+    """
+    return TupleLessThan(Tuple(F("created_at"), F("pk")), (created_at, pk))
 
 
 class KeysetPagination(BasePagination):

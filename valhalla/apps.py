@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ValhallaConfig(AppConfig):
+    name = "valhalla"
+    verbose_name = "Valhalla"
