@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "timeline",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +216,35 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Email and notifications ------------------------------------------------
+
+# EMAIL_URL: console:// (default), smtp://user:pass@host:587/?tls=True, smtps://…
+_email = dj_email_url.parse(os.environ.get("EMAIL_URL", "console://"))
+vars().update({name: value for name, value in _email.items() if value is not None})
+if os.environ.get("DJANGO_EMAIL_BACKEND"):  # e.g. an anymail ESP backend
+    EMAIL_BACKEND = os.environ["DJANGO_EMAIL_BACKEND"]
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Valhalla <noreply@localhost>"
+)
+EMAIL_DOMAIN = os.environ.get("EMAIL_DOMAIN", "valhalla.local")
+
+NOTIFICATION_PROVIDERS = {
+    "email": "notifications.providers.EmailProvider",
+    "webhook": "notifications.providers.WebhookProvider",
+    "in_app": "notifications.providers.InAppProvider",
+    "console": "notifications.providers.ConsoleProvider",
+}
+# Transient failures retry after base × 2^(attempt-1) seconds (±50% jitter),
+# up to NOTIFICATIONS_MAX_ATTEMPTS attempts in all.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
+# A queued notification this long past due is taken as lost and re-enqueued.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", 60)
+NOTIFICATIONS_CONNECT_TIMEOUT = env_int("NOTIFICATIONS_CONNECT_TIMEOUT", 5)
+NOTIFICATIONS_READ_TIMEOUT = env_int("NOTIFICATIONS_READ_TIMEOUT", 10)
+
 # --- Celery -------------------------------------------------------------------
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -237,7 +268,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-queued-notifications": {
+        "task": "notifications.dispatch_queued",
+        "schedule": env_int("NOTIFICATIONS_SWEEP_EVERY_SECONDS", 60),
+    },
+}
 
 # --- Logging ------------------------------------------------------------------
 

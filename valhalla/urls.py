@@ -12,6 +12,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from notifications.views import ChannelViewSet, LogViewSet, SendViewSet, TemplateViewSet
 from timeline.views import EventLogViewSet
 from valhalla.views import healthz
 
@@ -24,6 +25,14 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("events", EventLogViewSet, basename="event")
+router.register(
+    "notifications/channels", ChannelViewSet, basename="notification-channel"
+)
+router.register(
+    "notifications/templates", TemplateViewSet, basename="notification-template"
+)
+router.register("notifications/logs", LogViewSet, basename="notification-log")
+router.register("notifications/send", SendViewSet, basename="notification-send")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
