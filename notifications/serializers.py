@@ -21,7 +21,7 @@ class ChannelSerializer(serializers.ModelSerializer):
     config = serializers.JSONField(
         required=False,
         validators=[JSONValidator(max_bytes=16 * 1024)],
-        help_text='Non-secret provider settings, e.g. {"url": "https://…"} for a webhook.',
+        help_text="Non-secret provider settings, e.g. a webhook's url.",
     )
 
     class Meta:

@@ -120,7 +120,8 @@ def save_channel(channel: NotificationChannel) -> NotificationChannel:
     if channel.provider not in provider_names():
         raise ValidationError(
             {
-                "provider": f"Unknown provider {channel.provider!r}; one of {provider_names()}."
+                "provider": f"Unknown provider {channel.provider!r}; use one of "
+                f"{', '.join(provider_names())}."
             }
         )
     channel.full_clean(validate_unique=False)
@@ -380,7 +381,7 @@ def retry_notification(log: NotificationLog) -> NotificationLog:
     return log
 
 
-# --- Delivery ---------------------------------------------------------------------------
+# --- Delivery -------------------------------------------------------------------
 
 
 def _enqueue_delivery(log_id: int, *, countdown: float | None = None) -> None:
@@ -466,9 +467,8 @@ def _send(log: NotificationLog) -> None:
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with ±50% jitter, so retries of many sends spread out."""
     base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    return min(base, settings.NOTIFICATIONS_RETRY_MAX_SECONDS) * random.uniform(
-        0.5, 1.5
-    )  # noqa: S311
+    jitter = random.uniform(0.5, 1.5)  # noqa: S311 (spreading load, not secrecy)
+    return min(base, settings.NOTIFICATIONS_RETRY_MAX_SECONDS) * jitter
 
 
 def dispatch_queued(*, limit: int = 1000) -> int:

@@ -213,7 +213,7 @@ class SendViewSet(viewsets.GenericViewSet):
             ),
             409: OpenApiResponse(
                 SendRefusedSerializer,
-                description="Inactive template or channel, or a reused Idempotency-Key.",
+                description="Inactive template or channel, or a reused key.",
             ),
             **errors(413),
         },

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 def model_permission(
     action: str, model: type[Model] | None = None
 ) -> type[BasePermission]:
-    """A permission class requiring ``<app>.<action>_<model>`` (view's model by default)."""
+    """Require ``<app>.<action>_<model>``, of the view's model by default."""
 
     class HasModelPermission(BasePermission):
         def has_permission(self, request, view) -> bool:

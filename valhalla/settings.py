@@ -235,7 +235,7 @@ NOTIFICATION_PROVIDERS = {
     "in_app": "notifications.providers.InAppProvider",
     "console": "notifications.providers.ConsoleProvider",
 }
-# Transient failures retry after base × 2^(attempt-1) seconds (±50% jitter),
+# Transient failures retry after base * 2^(attempt-1) seconds (±50% jitter),
 # up to NOTIFICATIONS_MAX_ATTEMPTS attempts in all.
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
