@@ -7,8 +7,12 @@ machine, and fail instead when ``VALHALLA_REQUIRE_SERVICES=1`` (as in CI).
 
 import os
 import socket
-from collections.abc import Callable, Iterable
-from urllib.parse import urlparse
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from urllib.parse import quote, urlparse
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -95,3 +99,95 @@ def reader(make_user) -> APIClient:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
+
+
+def database_url() -> str:
+    """The URL of the database the tests run on, for processes they start."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{quote(db['USER'])}{password}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator[Path]:
+    """A real ``celery worker`` process on Redis and the test database.
+
+    The test process publishes to the same broker while the fixture is active.
+    Yields the worker's log file.
+    """
+    import redis
+
+    from valhalla.celery import app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "DJANGO_DEBUG": "false",
+    }
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "valhalla",
+            "worker",
+            "--pool=threads",
+            "--concurrency=4",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],  # fmt: skip
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    saved = {
+        key: app.conf[key]
+        for key in ("broker_url", "result_backend", "task_always_eager")
+    }
+    app.conf.update(
+        broker_url=redis_url, result_backend=redis_url, task_always_eager=False
+    )
+    _reset_connections(app)
+    try:
+        try:
+            app.send_task("valhalla.ping").get(timeout=60)
+        except Exception:
+            pytest.fail(f"the worker did not answer:\n{log.read_text()}")
+        yield log
+    finally:
+        app.conf.update(saved)
+        _reset_connections(app)
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def wait_until(
+    predicate: Callable[[], bool], *, timeout: float = 30, every: float = 0.1
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()
+
+
+def _reset_connections(app) -> None:
+    # Celery builds its connection pool (and result backend) once, from the
+    # broker URL of the moment; the next use must see the new configuration.
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)

@@ -58,8 +58,18 @@ def _check_syntax(text: str | None) -> str | None:
     return text
 
 
+class ChannelKeyField(serializers.SlugRelatedField):
+    """A channel by key; read straight from the foreign key column, no query."""
+
+    def use_pk_only_optimization(self) -> bool:
+        return True
+
+    def to_representation(self, value) -> str:
+        return value.pk
+
+
 class TemplateSerializer(serializers.ModelSerializer):
-    channel_key = serializers.SlugRelatedField(
+    channel_key = ChannelKeyField(
         source="channel", slug_field="key", queryset=NotificationChannel.objects.all()
     )
     placeholders = serializers.SerializerMethodField()

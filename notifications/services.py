@@ -390,7 +390,7 @@ def _enqueue_delivery(log_id: int, *, countdown: float | None = None) -> None:
 
     if countdown is None:
         enqueue(deliver, log_id)
-    elif not settings.CELERY_TASK_ALWAYS_EAGER:
+    elif not deliver.app.conf.task_always_eager:
         # In-process mode has no timer: the sweep picks the retry up when due.
         transaction.on_commit(
             lambda: deliver.apply_async((log_id,), countdown=countdown), robust=True

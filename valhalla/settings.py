@@ -247,11 +247,12 @@ NOTIFICATIONS_READ_TIMEOUT = env_int("NOTIFICATIONS_READ_TIMEOUT", 10)
 
 # --- Celery -------------------------------------------------------------------
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 # With no broker, tasks run in-process (the embedded default); `enqueue` in
-# valhalla.tasks schedules them after the transaction commits either way.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# valhalla.tasks schedules them after the transaction commits either way. The
+# in-memory transport keeps Celery from reaching for a default AMQP host.
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
