@@ -144,7 +144,7 @@ def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator
             "--without-mingle",
             "--without-heartbeat",
             "--loglevel=INFO",
-        ],  # fmt: skip
+        ],
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

@@ -111,10 +111,10 @@ def count_queries(client, path):
 )
 def test_query_counts_do_not_grow_with_rows(api, deal_template, path):
     def grow(count):
-        for i in range(count):
-            services.create_channel(
-                key=f"c{NotificationChannel.objects.count()}", name="c"
-            )
+        for _ in range(count):
+            key = f"c{NotificationChannel.objects.count()}"
+            services.create_channel(key=key, name="c")
+            services.create_template(key=key, channel_key=key, body="{{ x }}")
             NotificationLog.objects.create(
                 channel_key="email", recipient="a@example.com", status="sent"
             )
