@@ -14,7 +14,6 @@ row is the source of truth: ``dispatch_queued`` re-enqueues whatever the
 broker lost, and ``deliver_notification`` delivers a row at most once.
 """
 
-import hashlib
 import logging
 import random
 import re
@@ -22,7 +21,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -45,6 +43,7 @@ from notifications.providers import (
     provider_names,
 )
 from timeline.services import record_event
+from valhalla import idempotency
 from valhalla.exceptions import Conflict
 
 logger = logging.getLogger(__name__)
@@ -232,7 +231,9 @@ def send_notification(
     first log (or raises the first refusal) and sends nothing.
     """
     context = dict(context or {})
-    request_hash = _request_hash(template_key, recipient, context, channel_key)
+    request_hash = idempotency.request_hash(
+        template_key, recipient, context, channel_key
+    )
     if idempotency_key and (log := _replay(idempotency_key, request_hash)):
         return log
     log = NotificationLog(
@@ -311,18 +312,6 @@ def _check_recipient(recipient: str, channel: NotificationChannel) -> None:
             f"Channel {channel.key!r} needs an E.164 phone number like +15551234567, "
             f"not {recipient!r}.",
         )
-
-
-def _request_hash(
-    template_key: str,
-    recipient: str,
-    context: Mapping[str, Any],
-    channel_key: str | None,
-) -> str:
-    canonical = orjson.dumps(
-        [template_key, recipient, context, channel_key], option=orjson.OPT_SORT_KEYS
-    )
-    return hashlib.sha256(canonical).hexdigest()
 
 
 def _replay(idempotency_key: str, request_hash: str) -> NotificationLog | None:

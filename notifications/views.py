@@ -33,10 +33,10 @@ from notifications.serializers import (
     TemplateSerializer,
     TemplateUpdateSerializer,
 )
+from valhalla.idempotency import IDEMPOTENCY_KEY, idempotency_key_from
 from valhalla.pagination import KeysetPagination, limit_from, newest_first
 from valhalla.permissions import model_permission
 from valhalla.schema import errors
-from valhalla.validators import no_control_characters
 
 REFUSAL_STATUS = {
     "unknown_template": status.HTTP_404_NOT_FOUND,
@@ -47,13 +47,6 @@ REFUSAL_STATUS = {
     "missing_values": status.HTTP_400_BAD_REQUEST,
     "invalid_recipient": status.HTTP_400_BAD_REQUEST,
 }
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Repeat a request safely: the same key and body return the first "
-    "response and send nothing; the same key with another body answers 409.",
-)
 ACTIVE_ONLY = OpenApiParameter("active_only", bool, description="Only active channels.")
 
 
@@ -224,7 +217,7 @@ class SendViewSet(viewsets.GenericViewSet):
         try:
             log = services.send_notification(
                 **serializer.validated_data,
-                idempotency_key=_idempotency_key(request),
+                idempotency_key=idempotency_key_from(request),
             )
         except services.SendRefused as refused:
             return Response(
@@ -237,21 +230,6 @@ class SendViewSet(viewsets.GenericViewSet):
             )
         log.refresh_from_db()
         return Response(LogSerializer(log).data, status=status.HTTP_201_CREATED)
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= 255:
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 characters."]})
-    try:
-        no_control_characters(key)
-    except Exception:
-        raise ValidationError(
-            {"Idempotency-Key": ["Must not contain control characters."]}
-        ) from None
-    return key
 
 
 @extend_schema_view(

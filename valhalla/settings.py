@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "timeline",
     "notifications",
+    "scenarios",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,14 @@ NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS",
 NOTIFICATIONS_CONNECT_TIMEOUT = env_int("NOTIFICATIONS_CONNECT_TIMEOUT", 5)
 NOTIFICATIONS_READ_TIMEOUT = env_int("NOTIFICATIONS_READ_TIMEOUT", 10)
 
+# --- Scenarios ------------------------------------------------------------------
+
+# A running run whose worker stops heartbeating returns to pending after its
+# lease; after SCENARIOS_MAX_ATTEMPTS leases it fails.
+SCENARIOS_LEASE_SECONDS = env_int("SCENARIOS_LEASE_SECONDS", 300)
+SCENARIOS_MAX_ATTEMPTS = env_int("SCENARIOS_MAX_ATTEMPTS", 3)
+SCENARIOS_SWEEP_GRACE_SECONDS = env_int("SCENARIOS_SWEEP_GRACE_SECONDS", 60)
+
 # --- Celery -------------------------------------------------------------------
 
 # With no broker, tasks run in-process (the embedded default); `enqueue` in
@@ -273,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-queued-notifications": {
         "task": "notifications.dispatch_queued",
         "schedule": env_int("NOTIFICATIONS_SWEEP_EVERY_SECONDS", 60),
+    },
+    "sweep-scenario-runs": {
+        "task": "scenarios.sweep_runs",
+        "schedule": env_int("SCENARIOS_SWEEP_EVERY_SECONDS", 30),
     },
 }
 

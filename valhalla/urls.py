@@ -13,6 +13,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from notifications.views import ChannelViewSet, LogViewSet, SendViewSet, TemplateViewSet
+from scenarios.views import RunViewSet, ScenarioViewSet
 from timeline.views import EventLogViewSet
 from valhalla.views import healthz
 
@@ -33,6 +34,8 @@ router.register(
 )
 router.register("notifications/logs", LogViewSet, basename="notification-log")
 router.register("notifications/send", SendViewSet, basename="notification-send")
+router.register("scenarios/runs", RunViewSet, basename="scenario-run")
+router.register("scenarios", ScenarioViewSet, basename="scenario")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
