@@ -45,10 +45,12 @@ class ScenarioRun(models.Model):
         Scenario, on_delete=models.PROTECT, related_name="runs"
     )
     input_payload = models.JSONField(
-        validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES)]
+        blank=True, validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)]
     )
     result_payload = models.JSONField(
-        null=True, blank=True, validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES)]
+        null=True,
+        blank=True,
+        validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)],
     )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING

@@ -98,6 +98,8 @@ INPUT_SCHEMA = {
 def monthly_payment(principal: float, annual_rate: float, years: int) -> float:
     if principal <= 0:
         return 0.0
+    if annual_rate == 0:
+        return principal / (years * 12)
     return float(-npf.pmt(annual_rate / 12, years * 12, principal))
 
 
@@ -108,6 +110,8 @@ def loan_balance(
     if principal <= 0 or after_years >= years:
         return 0.0
     payment = monthly_payment(principal, annual_rate, years)
+    if annual_rate == 0:
+        return principal - payment * after_years * 12
     return float(-npf.fv(annual_rate / 12, after_years * 12, -payment, principal))
 
 
