@@ -1,6 +1,8 @@
 import json
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,8 +18,24 @@ def _pretty(value: object) -> str:
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
 
 
+class ScenarioForm(forms.ModelForm):
+    class Meta:
+        model = Scenario
+        fields = ["key", "name", "description", "created_by", "input_schema"]
+
+    def clean_input_schema(self):
+        schema = self.cleaned_data.get("input_schema")
+        if schema is not None:
+            try:
+                services.check_schema(schema)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["input_schema"]) from None
+        return schema
+
+
 @admin.register(Scenario)
 class ScenarioAdmin(admin.ModelAdmin):
+    form = ScenarioForm
     list_display = ["key", "name", "created_by", "created_at", "compare_link"]
     search_fields = ["key", "name"]
     readonly_fields = ["created_at", "updated_at"]

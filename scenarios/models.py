@@ -45,7 +45,8 @@ class ScenarioRun(models.Model):
         Scenario, on_delete=models.PROTECT, related_name="runs"
     )
     input_payload = models.JSONField(
-        blank=True, validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)]
+        blank=True,
+        validators=[JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)],
     )
     result_payload = models.JSONField(
         null=True,

@@ -34,7 +34,8 @@ class ScenarioSerializer(serializers.ModelSerializer):
 class PayloadField(serializers.JSONField):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault(
-            "validators", [JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)]
+            "validators",
+            [JSONValidator(max_bytes=MAX_PAYLOAD_BYTES, require_object=False)],
         )
         super().__init__(**kwargs)
 

@@ -238,12 +238,16 @@ def _replay(idempotency_key: str, request_hash: str) -> ScenarioRun | None:
     return run
 
 
-def _enqueue_execution(run: ScenarioRun) -> None:
+def _enqueue_execution(run: ScenarioRun, *, after_commit: bool = True) -> None:
     from scenarios.tasks import execute_run
     from valhalla.tasks import enqueue
 
-    if simulators.get(run.scenario.key) is not None:
+    if simulators.get(run.scenario.key) is None:
+        return
+    if after_commit:
         enqueue(execute_run, run.pk)
+    else:
+        execute_run.delay(run.pk)
 
 
 # --- Runs: the state machine ---------------------------------------------------------------
@@ -355,6 +359,7 @@ def cancel_run(run: ScenarioRun) -> ScenarioRun:
 def requeue_run(run: ScenarioRun) -> ScenarioRun:
     """Run again: a pending run is enqueued anew; a failed or cancelled one is
     copied into a new pending run (terminal states are final)."""
+    run = ScenarioRun.objects.select_related("scenario").get(pk=run.pk)
     if run.status == Status.PENDING:
         _enqueue_execution(run)
         return run
@@ -385,7 +390,7 @@ def expire_leases() -> int:
                 )
             else:
                 run = transition_run(run, status=Status.PENDING)
-                _enqueue_execution(run)
+                _enqueue_execution(run, after_commit=False)
         except Conflict:
             continue  # finished or heartbeated meanwhile
     return len(expired)
@@ -401,7 +406,7 @@ def sweep_runs() -> int:
         scenario__key__in=simulators.keys(),
     ).select_related("scenario")[:1000]
     for run in stale:
-        _enqueue_execution(run)
+        _enqueue_execution(run, after_commit=False)
     return expired + len(stale)
 
 

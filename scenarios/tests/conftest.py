@@ -7,7 +7,11 @@ SEED_INPUT = {
     "purchase_price_per_door": 80000,
     "target_roi_percent": 25,
     "rehab_budget_per_door": 25000,
-    "financing": {"down_payment_percent": 0.25, "interest_rate": 0.045, "term_years": 30},
+    "financing": {
+        "down_payment_percent": 0.25,
+        "interest_rate": 0.045,
+        "term_years": 30,
+    },
 }
 
 

@@ -7,7 +7,7 @@ from scenarios.tests.conftest import SEED_INPUT
 
 
 def amortized_monthly(principal, annual_rate, years):
-    """The textbook formula P·r / (1 − (1 + r)^−n), written out independently."""
+    """The textbook formula P*r / (1 - (1 + r)^-n), written out independently."""
     r, n = annual_rate / 12, years * 12
     if r == 0:
         return principal / n
@@ -24,7 +24,7 @@ def test_seed_example_totals():
 def test_every_output_against_hand_computed_values():
     result = brrrr.simulate(SEED_INPUT)
 
-    # Per door: all-in 105,000; ARV 1.25 × that; rent 1% of it a month.
+    # Per door: all-in 105,000; ARV 1.25 x that; rent 1% of it a month.
     arv = 50 * 105_000 * 1.25
     loan = arv * 0.75
     cash_invested = 5_250_000 - 3_937_500
@@ -39,21 +39,32 @@ def test_every_output_against_hand_computed_values():
     assert result["after_repair_value"] == pytest.approx(6_562_500)
     assert result["refinance_loan"] == pytest.approx(4_921_875)
     assert result["cash_out_at_refinance"] == pytest.approx(984_375)
-    assert result["cash_left_in_deal"] == pytest.approx(cash_left) == pytest.approx(328_125)
+    assert (
+        result["cash_left_in_deal"]
+        == pytest.approx(cash_left)
+        == pytest.approx(328_125)
+    )
     assert result["monthly_debt_service"] == pytest.approx(monthly, abs=0.01)
     assert result["monthly_debt_service"] == pytest.approx(24_938.42, abs=0.01)
     assert result["annual_debt_service"] == pytest.approx(12 * monthly, abs=0.01)
     assert result["gross_rent_annual"] == pytest.approx(630_000)
     assert result["noi"] == pytest.approx(noi, abs=0.01) == pytest.approx(318_780)
     assert result["cash_flow_year_1"] == pytest.approx(cash_flow, abs=0.01)
-    assert result["cash_on_cash_year_1"] == pytest.approx(cash_flow / cash_left, abs=1e-4)
+    assert result["cash_on_cash_year_1"] == pytest.approx(
+        cash_flow / cash_left, abs=1e-4
+    )
     assert result["dscr"] == pytest.approx(noi / (12 * monthly), abs=1e-4)
     assert result["feasibility"] == "yellow"
     assert "below the 25.0% target" in result["notes"]
 
 
 def test_irr_and_equity_multiple_follow_the_cash_flows():
-    inputs = {**SEED_INPUT, "hold_years": 2, "rent_growth_rate": 0, "appreciation_rate": 0}
+    inputs = {
+        **SEED_INPUT,
+        "hold_years": 2,
+        "rent_growth_rate": 0,
+        "appreciation_rate": 0,
+    }
     result = brrrr.simulate(inputs)
 
     loan = 4_921_875
@@ -63,11 +74,15 @@ def test_irr_and_equity_multiple_follow_the_cash_flows():
     cash_flow = 318_780 - 12 * monthly
     sale = 6_562_500 * (1 - 0.06) - balance
     flows = [-328_125, cash_flow, cash_flow + sale]
-    npv_at_irr = sum(f / (1 + result["estimated_irr"]) ** t for t, f in enumerate(flows))
+    npv_at_irr = sum(
+        f / (1 + result["estimated_irr"]) ** t for t, f in enumerate(flows)
+    )
 
     assert result["sale_proceeds"] == pytest.approx(sale, abs=0.01)
     assert abs(npv_at_irr) < 100  # rounded to 4 decimals
-    assert result["equity_multiple"] == pytest.approx((984_375 + 2 * cash_flow + sale) / 1_312_500, abs=1e-4)
+    assert result["equity_multiple"] == pytest.approx(
+        (984_375 + 2 * cash_flow + sale) / 1_312_500, abs=1e-4
+    )
 
 
 def test_green_when_targets_are_met():
@@ -93,7 +108,10 @@ def test_zero_doors_is_a_clear_error():
 
 
 def test_all_cash_purchase():
-    inputs = {**SEED_INPUT, "financing": {**SEED_INPUT["financing"], "down_payment_percent": 1.0}}
+    inputs = {
+        **SEED_INPUT,
+        "financing": {**SEED_INPUT["financing"], "down_payment_percent": 1.0},
+    }
 
     result = brrrr.simulate(inputs)
 
@@ -119,7 +137,10 @@ def test_all_cash_without_refinance_has_no_debt_service():
 
 
 def test_zero_interest_rate():
-    inputs = {**SEED_INPUT, "financing": {**SEED_INPUT["financing"], "interest_rate": 0}}
+    inputs = {
+        **SEED_INPUT,
+        "financing": {**SEED_INPUT["financing"], "interest_rate": 0},
+    }
 
     result = brrrr.simulate(inputs)
 
@@ -128,7 +149,9 @@ def test_zero_interest_rate():
 
 
 def test_refinance_that_returns_everything_is_unbounded_not_an_error():
-    result = brrrr.simulate({**SEED_INPUT, "after_repair_value_per_door": 200_000, "rent_per_door": 2_500})
+    result = brrrr.simulate(
+        {**SEED_INPUT, "after_repair_value_per_door": 200_000, "rent_per_door": 2_500}
+    )
 
     assert result["cash_left_in_deal"] < 0
     assert result["cash_on_cash_year_1"] is None
