@@ -43,7 +43,7 @@ ALLOWED = {
 MAX_SWEEP = 1000
 
 
-# --- Scenarios ------------------------------------------------------------------
+# --- Scenarios ----------------------------------------------------------------
 
 
 def create_scenario(
@@ -121,7 +121,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"input_payload{path}: {error.message} ({error.validator})"
 
 
-# --- Runs: creation --------------------------------------------------------------------
+# --- Runs: creation -----------------------------------------------------------
 
 
 def create_run(
@@ -250,7 +250,7 @@ def _enqueue_execution(run: ScenarioRun, *, after_commit: bool = True) -> None:
         execute_run.delay(run.pk)
 
 
-# --- Runs: the state machine ---------------------------------------------------------------
+# --- Runs: the state machine --------------------------------------------------
 
 
 def transition_run(
@@ -365,7 +365,8 @@ def requeue_run(run: ScenarioRun) -> ScenarioRun:
         return run
     if run.status not in (Status.FAILED, Status.CANCELLED):
         raise Conflict(
-            f"Run {run.pk} is {run.status}; only pending, failed or cancelled runs re-queue."
+            f"Run {run.pk} is {run.status}; only pending, failed or cancelled "
+            "runs re-queue."
         )
     return create_run(scenario_id=run.scenario_id, input_payload=run.input_payload)
 
@@ -397,7 +398,7 @@ def expire_leases() -> int:
 
 
 def sweep_runs() -> int:
-    """Expire leases, and re-enqueue built-in runs left pending past the grace period."""
+    """Expire leases; re-enqueue built-in runs left pending past the grace period."""
     expired = expire_leases()
     cutoff = timezone.now() - timedelta(seconds=settings.SCENARIOS_SWEEP_GRACE_SECONDS)
     stale = ScenarioRun.objects.filter(
@@ -410,7 +411,7 @@ def sweep_runs() -> int:
     return expired + len(stale)
 
 
-# --- Execution of built-in simulators ------------------------------------------------------
+# --- Execution of built-in simulators --------------------------------------------
 
 
 def execute_run(*, run_id: int, worker: str) -> ScenarioRun | None:
@@ -447,7 +448,8 @@ def compute_claimed(run: ScenarioRun) -> ScenarioRun:
         return _finish(
             run,
             status=Status.FAILED,
-            error_message=f"The simulator could not use this input: {type(exc).__name__}: {exc}",
+            error_message="The simulator could not use this input: "
+            f"{type(exc).__name__}: {exc}",
         )
     return _finish(run, status=Status.COMPLETED, result_payload=result)
 
@@ -465,7 +467,7 @@ def _finish(run: ScenarioRun, **outcome: Any) -> ScenarioRun:
 def compare_runs(
     scenario: Scenario, run_ids: list[int] | None = None
 ) -> dict[str, Any]:
-    """Inputs and results of runs side by side: ``{"columns": [...], "rows": [...]}``."""
+    """Inputs and results of runs side by side: ``{"columns", "rows"}``."""
     runs = ScenarioRun.objects.filter(scenario=scenario)
     if run_ids is not None:
         runs = runs.filter(pk__in=run_ids)

@@ -2,6 +2,7 @@ import csv
 import io
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -109,7 +110,8 @@ class ScenarioViewSet(
         )
 
     @extend_schema(
-        summary="Inputs and results of runs side by side (JSON, or CSV with Accept: text/csv)",
+        summary="Inputs and results of runs side by side",
+        description="JSON, or CSV with `Accept: text/csv`.",
         parameters=[
             OpenApiParameter(
                 "runs",
@@ -119,7 +121,9 @@ class ScenarioViewSet(
         ],
         responses={
             (200, "application/json"): CompareSerializer,
-            (200, "text/csv"): OpenApiResponse(description="The same table as CSV."),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The same table as CSV."
+            ),
             **errors(400, 404),
         },
     )

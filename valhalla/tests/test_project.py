@@ -54,6 +54,15 @@ def test_persistent_connections_with_health_checks():
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
 
 
+def test_openapi_schema_is_valid_without_warnings():
+    result = run_manage(
+        "spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null",
+        DJANGO_DEBUG="true",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+
+
 # --- Health, docs and schema ------------------------------------------------------
 
 
