@@ -1,0 +1,105 @@
+"""One timed batch of background work, printed as JSON on the last line.
+
+    python bench/celery_work.py inprocess-sends|celery-sends|celery-runs|simulator COUNT
+
+Called by bench/run.py; the Celery modes need CELERY_BROKER_URL and running workers.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "valhalla.settings")
+
+import django
+
+django.setup()
+
+from django.utils import timezone  # noqa: E402
+
+from notifications import services as notifications  # noqa: E402
+from notifications.models import NotificationLog  # noqa: E402
+from notifications.tasks import deliver  # noqa: E402
+from scenarios.models import Scenario, ScenarioRun  # noqa: E402
+from scenarios.simulators import brrrr  # noqa: E402
+from scenarios.tasks import execute_run  # noqa: E402
+
+SEED_INPUT = {
+    "doors": 50,
+    "purchase_price_per_door": 80000,
+    "target_roi_percent": 25,
+    "rehab_budget_per_door": 25000,
+    "financing": {
+        "down_payment_percent": 0.25,
+        "interest_rate": 0.045,
+        "term_years": 30,
+    },
+}
+
+
+def queued_logs(count: int) -> list[int]:
+    now = timezone.now()
+    logs = NotificationLog.objects.bulk_create(
+        NotificationLog(
+            channel_key="push",
+            template_key="bench",
+            recipient=f"r{i}",
+            body="b",
+            next_attempt_at=now,
+        )
+        for i in range(count)
+    )
+    return [log.pk for log in logs]
+
+
+def wait_for(queryset, count: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while queryset.count() < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {queryset.count()} of {count} done")
+        time.sleep(0.05)
+
+
+def main(mode: str, count: int) -> dict:
+    if mode == "simulator":
+        began = time.perf_counter()
+        for _ in range(count):
+            brrrr.simulate(SEED_INPUT)
+        return {"ms_each": (time.perf_counter() - began) * 1000 / count}
+    if mode == "inprocess-sends":
+        ids = queued_logs(count)
+        began = time.perf_counter()
+        for log_id in ids:
+            notifications.deliver_notification(log_id=log_id)
+        return {"per_s": count / (time.perf_counter() - began)}
+    if mode == "celery-sends":
+        ids = queued_logs(count)
+        began = time.perf_counter()
+        for log_id in ids:
+            deliver.delay(log_id)
+        wait_for(NotificationLog.objects.filter(pk__in=ids, status="sent"), count)
+        return {"per_s": count / (time.perf_counter() - began)}
+    if mode == "celery-runs":
+        scenario, _ = Scenario.objects.get_or_create(
+            key="brrrr_scale_doors", defaults={"name": "BRRRR"}
+        )
+        runs = ScenarioRun.objects.bulk_create(
+            ScenarioRun(
+                scenario=scenario, input_payload={**SEED_INPUT, "doors": 1 + i % 100}
+            )
+            for i in range(count)
+        )
+        ids = [run.pk for run in runs]
+        began = time.perf_counter()
+        for run_id in ids:
+            execute_run.delay(run_id)
+        wait_for(ScenarioRun.objects.filter(pk__in=ids, status="completed"), count)
+        return {"per_s": count / (time.perf_counter() - began)}
+    raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1], int(sys.argv[2]))))
