@@ -82,19 +82,25 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [str(BIN / "python"), "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout.strip()
 
 
 def make_token(env: dict[str, str]) -> str:
     return manage(
-        env, "shell", "-c",
+        env,
+        "shell",
+        "-c",
         "from django.contrib.auth.models import User;"
         "from rest_framework.authtoken.models import Token;"
         "u = User.objects.create_superuser('bench', 'bench@example.com', None);"
         "print(Token.objects.create(user=u).key)",
-    ).splitlines()[-1]  # fmt: skip
+    ).splitlines()[-1]
 
 
 class Server:
@@ -104,14 +110,21 @@ class Server:
         self.port = port
         self.process = subprocess.Popen(
             [
-                str(BIN / "gunicorn"), app,
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", str(CORES),
-                "--keep-alive", "30",
-                "--log-level", "warning",
+                str(BIN / "gunicorn"),
+                app,
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(CORES),
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
             ],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -150,11 +163,23 @@ def wrk(
 ) -> dict:
     result = subprocess.run(
         [
-            WRK, "--latency", "-t", "2" if connections > 1 else "1",
-            "-c", str(connections), "-d", f"{seconds}s", "-s", str(BENCH / script), url,
+            WRK,
+            "--latency",
+            "-t",
+            "2" if connections > 1 else "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(BENCH / script),
+            url,
         ],
-        env={**os.environ, **env}, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _duration(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
@@ -203,10 +228,22 @@ TYPES = ("deal", "property", "audit", "governance")
 
 
 def copy_events(dsn: str, start: int, stop: int) -> float:
-    """COPY events ``start``..``stop`` (entity ``i % ENTITIES``, 1 s apart); seconds taken."""
+    """COPY events ``start``..``stop`` (entity ``i % ENTITIES``, 1 s apart); seconds taken.
+
+    The first call also inserts the 100 events of the entity whose timeline is read,
+    so the read returns the same rows at 10k events and at 1M.
+    """
     began = time.perf_counter()
     origin = datetime(2025, 1, 1, tzinfo=UTC)
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        if start == 0:  # the entity whose timeline is read: 100 events at any size
+            cursor.execute(
+                "INSERT INTO event_logs (entity_type, entity_id, event_type, source, title,"
+                " description, payload, created_at) SELECT 'deal', 'hot', 'status_changed',"
+                " 'system', 'Event ' || n, '', '{}', %s - n * interval '1 minute'"
+                " FROM generate_series(1, 100) AS n",
+                (origin,),
+            )
         for chunk in range(start, stop, 100_000):
             buffer = io.StringIO()
             for i in range(chunk, min(chunk + 100_000, stop)):
@@ -227,10 +264,18 @@ def copy_events(dsn: str, start: int, stop: int) -> float:
 
 def execute_values_rows_per_second(dsn: str, seconds: float) -> float:
     rows = [
-        (EVENT["entity_type"], f"bulk_{i}", EVENT["event_type"], EVENT["source"], EVENT["title"],
-         EVENT["description"], json.dumps(EVENT["payload"]), datetime.now(UTC))
+        (
+            EVENT["entity_type"],
+            f"bulk_{i}",
+            EVENT["event_type"],
+            EVENT["source"],
+            EVENT["title"],
+            EVENT["description"],
+            json.dumps(EVENT["payload"]),
+            datetime.now(UTC),
+        )
         for i in range(1000)
-    ]  # fmt: skip
+    ]
     inserted, began = 0, time.perf_counter()
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         while time.perf_counter() - began < seconds:
@@ -238,8 +283,10 @@ def execute_values_rows_per_second(dsn: str, seconds: float) -> float:
                 cursor,
                 "INSERT INTO event_logs (entity_type, entity_id, event_type, source, title,"
                 " description, payload, created_at) VALUES %s RETURNING id",
-                rows, page_size=1000, fetch=True,
-            )  # fmt: skip
+                rows,
+                page_size=1000,
+                fetch=True,
+            )
             connection.commit()
             inserted += len(rows)
     return inserted / (time.perf_counter() - began)
@@ -271,9 +318,12 @@ def celery_figures(env: dict[str, str], redis_url: str, sends: int, runs: int) -
     def work(mode: str, count: int) -> dict:
         result = subprocess.run(
             [str(BIN / "python"), str(script), mode, str(count)],
-            cwd=ROOT, env=worker_env if mode.startswith("celery") else env,
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=worker_env if mode.startswith("celery") else env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     workers = [
@@ -296,7 +346,7 @@ def celery_figures(env: dict[str, str], redis_url: str, sends: int, runs: int) -
             start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
     try:
@@ -353,10 +403,14 @@ def main() -> int:
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     token = make_token(env)
-    manage(env, "shell", "-c",
-           "from notifications import services as s;"
-           "s.create_channel(key='push', name='Push');"
-           "s.create_template(key='bench', channel_key='push', subject='Deal {{deal_id}}', body='Deal {{deal_id}} is {{status}}')")  # fmt: skip
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from notifications import services as s;"
+        "s.create_channel(key='push', name='Push');"
+        "s.create_template(key='bench', channel_key='push', subject='Deal {{deal_id}}', body='Deal {{deal_id}} is {{status}}')",
+    )
     raw_env = {**os.environ, "BENCH_DSN": dsn}
     valhalla = Server("valhalla.wsgi", VALHALLA_PORT, env)
     raw = Server("bench.rawwsgi:application", RAW_PORT, raw_env)
@@ -365,7 +419,7 @@ def main() -> int:
         small = min(10_000, args.events)
         log(f"loading {small:,} events with COPY")
         copy_events(dsn, 0, small)
-        entity = "/events/entity?entity_type=deal&entity_id=id_0&limit=100"
+        entity = "/events/entity?entity_type=deal&entity_id=hot&limit=100"
         read_small = get(
             valhalla.url(entity), token, seconds=args.seconds, connections=1
         )
