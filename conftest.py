@@ -96,6 +96,16 @@ def reader(make_user) -> APIClient:
     return _client_for(make_user("reader"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_token_cache():
+    """Tokens of one test's users must not authenticate in the next test."""
+    from valhalla.authentication import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()
+
+
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()

@@ -263,7 +263,11 @@ def send_notification(
 
 
 def _render_into(log: NotificationLog) -> None:
-    template = NotificationTemplate.objects.filter(key=log.template_key).first()
+    template = (
+        NotificationTemplate.objects.select_related("channel")
+        .filter(key=log.template_key)
+        .first()
+    )
     if template is None:
         raise _Refusal(
             "unknown_template", f"No template with key {log.template_key!r}."
@@ -272,7 +276,10 @@ def _render_into(log: NotificationLog) -> None:
     log.channel_key = log.channel_key or template.channel_id
     if not template.is_active:
         raise _Refusal("inactive_template", f"Template {template.key!r} is inactive.")
-    channel = NotificationChannel.objects.filter(key=log.channel_key).first()
+    if log.channel_key == template.channel_id:
+        channel = template.channel
+    else:
+        channel = NotificationChannel.objects.filter(key=log.channel_key).first()
     if channel is None:
         raise _Refusal("unknown_channel", f"No channel with key {log.channel_key!r}.")
     if not channel.is_active:

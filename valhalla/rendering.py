@@ -5,6 +5,7 @@ DRF's parsers read the request stream directly, so Django's
 refuses a larger body with 413 before parsing it.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -56,3 +57,9 @@ class JSONRenderer(BaseRenderer):
         return orjson.dumps(
             data, default=_fallback_encoder.default, option=orjson.OPT_NON_STR_KEYS
         )
+
+
+def iso8601(value: datetime) -> str:
+    """A datetime as DRF renders it: ISO 8601 in UTC, with ``Z``."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

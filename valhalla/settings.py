@@ -157,6 +157,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# How long a worker process trusts a token it has looked up (0: every request).
+VALHALLA_TOKEN_CACHE_SECONDS = env_int("VALHALLA_TOKEN_CACHE_SECONDS", 30)
+
 # Request bodies larger than this are refused with 413 before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VALHALLA_MAX_BODY_BYTES", 5 * 1024 * 1024)
 
@@ -186,7 +189,7 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "valhalla.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],

@@ -77,6 +77,7 @@ def test_writes_need_their_model_permission(
 @pytest.mark.parametrize("path", READS)
 def test_query_counts_do_not_grow_with_rows(api, run, path):
     def count():
+        api.get(fill(path, run))  # the token is looked up once, then cached
         with CaptureQueriesContext(connection) as queries:
             assert api.get(fill(path, run)).status_code == 200
         return len(queries)
@@ -87,4 +88,4 @@ def test_query_counts_do_not_grow_with_rows(api, run, path):
     for i in range(10):
         services.create_scenario(key=f"s{i}", name="S")
 
-    assert count() == small <= 3
+    assert count() == small <= 2

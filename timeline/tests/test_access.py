@@ -55,3 +55,14 @@ def test_session_authentication_works(make_user, client):
     client.force_login(make_user("staff"))
 
     assert client.get("/events/recent").status_code == 200
+
+
+def test_a_revoked_token_stops_working_at_once(make_user, client_for):
+    from rest_framework.authtoken.models import Token
+
+    client = client_for(make_user("temp"))
+    assert client.get("/events/recent").status_code == 200  # now cached
+
+    Token.objects.filter(user__username="temp").delete()
+
+    assert client.get("/events/recent").status_code == 401
