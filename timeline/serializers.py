@@ -1,29 +1,42 @@
 from rest_framework import serializers
 
-from timeline.models import EventLog
+from timeline.models import MAX_DETAIL_SIZE, EventLog
 from timeline.services import MAX_BULK
 from valhalla.rendering import iso8601
-from valhalla.validators import slug_validator
+from valhalla.validators import JSONValidator, no_control_characters, slug_validator
 
 
-class EventLogSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = EventLog
-        fields = [
-            "id",
-            "entity_type",
-            "entity_id",
-            "event_type",
-            "source",
-            "title",
-            "description",
-            "payload",
-            "idempotency_key",
-            "created_at",
-        ]
-        read_only_fields = ["id", "created_at"]
-        # Uniqueness is the service's business: a repeat is idempotent, not invalid.
-        extra_kwargs = {"idempotency_key": {"validators": []}}
+class EventLogSerializer(serializers.Serializer):
+    """An event in and out; declared field by field (the ingest hot path).
+
+    The rules mirror the model's, which the service checks again.
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    entity_type = serializers.CharField(max_length=64, validators=[slug_validator])
+    entity_id = serializers.CharField(
+        max_length=255, validators=[no_control_characters]
+    )
+    event_type = serializers.CharField(max_length=64, validators=[slug_validator])
+    source = serializers.CharField(
+        max_length=64, validators=[slug_validator], default="system"
+    )
+    title = serializers.CharField(
+        max_length=255,
+        allow_blank=True,
+        default="",
+        validators=[no_control_characters],
+    )
+    description = serializers.CharField(
+        max_length=MAX_DETAIL_SIZE, allow_blank=True, default="", trim_whitespace=False
+    )
+    payload = serializers.JSONField(
+        default=dict, validators=[JSONValidator(max_bytes=MAX_DETAIL_SIZE)]
+    )
+    idempotency_key = serializers.CharField(
+        max_length=255, allow_null=True, required=False, default=None
+    )
+    created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, event: EventLog) -> dict:
         # The hot read path: built directly, in the same shape DRF's fields give.
