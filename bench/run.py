@@ -292,6 +292,35 @@ def execute_values_rows_per_second(dsn: str, seconds: float) -> float:
     return inserted / (time.perf_counter() - began)
 
 
+PLANS = {
+    "entity": "WHERE entity_type = 'deal' AND entity_id = 'hot'",
+    "type": "WHERE entity_type = 'deal'",
+    "recent": "",
+}
+
+
+def explain_plans(dsn: str) -> dict:
+    """Each timeline read at full size is an index scan with no sort (EXPLAIN)."""
+    scans = {}
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        for name, where in PLANS.items():
+            cursor.execute(
+                f"EXPLAIN SELECT * FROM event_logs {where}"
+                " ORDER BY created_at DESC, id DESC LIMIT 100"
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            scans[name] = (
+                "Index Scan" in plan and "Sort" not in plan and "Seq Scan" not in plan
+            )
+    return {
+        "value": float(sum(scans.values())),
+        "unit": f"of {len(scans)} reads",
+        "op": ">=",
+        "target": float(len(scans)),
+        "detail": scans,
+    }
+
+
 def cursor_at_depth(dsn: str, where: str, params: tuple, depth: int) -> str:
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(
@@ -509,6 +538,7 @@ def main() -> int:
             figures[name] = _ratio(
                 deep["p50_ms"], first["p50_ms"], "median ms", "<=", 1.3
             )
+        figures["timeline_plans"] = explain_plans(dsn)
         recent = get(
             valhalla.url("/events/recent?limit=50"),
             token,
@@ -574,6 +604,7 @@ LABELS = {
     "brrrr_runs_celery": "1,000 brrrr_scale_doors runs through Celery (runs/s)",
     "brrrr_simulator_cost": "brrrr_scale_doors simulator alone (ms per run)",
     "worker_peak_rss": "peak RSS of one gunicorn worker after the ingest runs (MiB)",
+    "timeline_plans": "timeline reads at 1M that are index scans without a sort (EXPLAIN)",
 }
 
 
