@@ -5,6 +5,27 @@ from timeline.services import MAX_BULK
 from valhalla.rendering import iso8601
 from valhalla.validators import JSONValidator, no_control_characters, slug_validator
 
+FIELDS = (
+    "id",
+    "entity_type",
+    "entity_id",
+    "event_type",
+    "source",
+    "title",
+    "description",
+    "payload",
+    "idempotency_key",
+    "created_at",
+)
+
+
+def event_json(values: dict) -> dict:
+    """An event's API shape from its field values (a model's or a ``.values()`` row).
+
+    The hot read paths build it directly, in the shape DRF's fields would give.
+    """
+    return {**values, "created_at": iso8601(values["created_at"])}
+
 
 class EventLogSerializer(serializers.Serializer):
     """An event in and out; declared field by field (the ingest hot path).
@@ -39,19 +60,7 @@ class EventLogSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, event: EventLog) -> dict:
-        # The hot read path: built directly, in the same shape DRF's fields give.
-        return {
-            "id": event.id,
-            "entity_type": event.entity_type,
-            "entity_id": event.entity_id,
-            "event_type": event.event_type,
-            "source": event.source,
-            "title": event.title,
-            "description": event.description,
-            "payload": event.payload,
-            "idempotency_key": event.idempotency_key,
-            "created_at": iso8601(event.created_at),
-        }
+        return event_json({name: getattr(event, name) for name in FIELDS})
 
 
 class EventLogBulkSerializer(serializers.ListSerializer):

@@ -7,9 +7,11 @@ from rest_framework.response import Response
 from timeline.filters import EventLogFilter
 from timeline.models import EventLog
 from timeline.serializers import (
+    FIELDS,
     EntityTimelineQuerySerializer,
     EventLogBulkSerializer,
     EventLogSerializer,
+    event_json,
 )
 from timeline.services import record_event, record_events
 from valhalla.pagination import KeysetPagination, limit_from, newest_first
@@ -104,5 +106,5 @@ class EventLogViewSet(
         return self._newest(EventLog.objects.all(), limit_from(request, default=50))
 
     def _newest(self, events, limit: int) -> Response:
-        rows = newest_first(events)[:limit]
-        return Response(EventLogSerializer(rows, many=True).data)
+        rows = newest_first(events).values(*FIELDS)[:limit]
+        return Response([event_json(row) for row in rows])

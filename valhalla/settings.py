@@ -267,7 +267,7 @@ SCENARIOS_SWEEP_GRACE_SECONDS = env_int("SCENARIOS_SWEEP_GRACE_SECONDS", 60)
 # valhalla.tasks schedules them after the transaction commits either way. The
 # in-memory transport keeps Celery from reaching for a default AMQP host.
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -13,7 +13,12 @@ def enqueue(task: Task, *args: object) -> None:
     wake-up. ``robust`` keeps a broker outage from failing the request: the
     periodic sweeps pick up whatever was not published.
     """
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+    if task.app.conf.task_always_eager:
+        # In-process mode: call the task's body directly, without the tracing,
+        # signals and producer checkout of Celery's eager ``apply``.
+        transaction.on_commit(partial(task, *args), robust=True)
+    else:
+        transaction.on_commit(partial(task.delay, *args), robust=True)
 
 
 @shared_task(name="valhalla.ping")
