@@ -99,9 +99,12 @@ def reader(make_user) -> APIClient:
 @pytest.fixture(autouse=True)
 def _fresh_token_cache():
     """Tokens of one test's users must not authenticate in the next test."""
+    from django.core.cache import cache
+
     from valhalla.authentication import clear_cache
 
     clear_cache()
+    cache.clear()  # rate-limit counts
     yield
     clear_cache()
 

@@ -75,6 +75,7 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         "DJANGO_HTTPS": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_LOG_LEVEL": "WARNING",
+        "VALHALLA_WRITE_RATE": "off",  # the load comes from one token
         **extra,
     }
 

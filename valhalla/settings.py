@@ -157,6 +157,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Writes per user (token) over time, e.g. "600/minute"; "off" disables.
+VALHALLA_WRITE_RATE = os.environ.get("VALHALLA_WRITE_RATE", "6000/minute")
+
+# The cache holds rate-limit counts: per process unless VALHALLA_CACHE_URL
+# (redis://…) makes every worker share them.
+if os.environ.get("VALHALLA_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["VALHALLA_CACHE_URL"],
+        }
+    }
+
 # How long a worker process trusts a token it has looked up (0: every request).
 VALHALLA_TOKEN_CACHE_SECONDS = env_int("VALHALLA_TOKEN_CACHE_SECONDS", 30)
 
@@ -196,6 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["valhalla.rendering.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["valhalla.rendering.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["valhalla.throttling.WriteRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "valhalla.exceptions.exception_handler",
     "DATETIME_FORMAT": "iso-8601",

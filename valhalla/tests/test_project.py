@@ -172,3 +172,39 @@ def test_a_real_worker_consumes_from_redis(redis_url, tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+# --- Rate limits --------------------------------------------------------------------
+
+
+def test_writes_over_the_rate_get_429_with_retry_after(api, settings):
+    settings.VALHALLA_WRITE_RATE = "3/minute"
+    event = {"entity_type": "deal", "entity_id": "d1", "event_type": "created"}
+
+    codes = [api.post("/events/", event, format="json").status_code for _ in range(4)]
+    limited = api.post("/events/", event, format="json")
+
+    assert codes == [201, 201, 201, 429]
+    assert limited.status_code == 429
+    assert 0 < int(limited["Retry-After"]) <= 60
+    assert "throttled" in limited.json()["detail"].lower()
+    assert api.get("/events/recent").status_code == 200  # reads are not limited
+
+
+def test_the_write_rate_is_per_user(api, reader, make_user, client_for, settings):
+    settings.VALHALLA_WRITE_RATE = "1/minute"
+    event = {"entity_type": "deal", "entity_id": "d1", "event_type": "created"}
+    other = client_for(make_user("other", is_superuser=True))
+
+    assert api.post("/events/", event, format="json").status_code == 201
+    assert api.post("/events/", event, format="json").status_code == 429
+    assert other.post("/events/", event, format="json").status_code == 201
+
+
+def test_the_write_rate_can_be_off(api, settings):
+    settings.VALHALLA_WRITE_RATE = "off"
+    event = {"entity_type": "deal", "entity_id": "d1", "event_type": "created"}
+
+    assert {
+        api.post("/events/", event, format="json").status_code for _ in range(5)
+    } == {201}
