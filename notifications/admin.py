@@ -15,10 +15,7 @@ from notifications.models import (
     NotificationTemplate,
 )
 from notifications.providers import default_provider, get_provider, provider_names
-
-
-def _pretty(value: object) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+from valhalla.admin_display import ReadOnlyWithActionsAdmin, pretty_json
 
 
 class ServiceSavingAdmin(admin.ModelAdmin):
@@ -169,7 +166,7 @@ class TemplateAdmin(ServiceSavingAdmin):
 
 
 @admin.register(NotificationLog)
-class LogAdmin(admin.ModelAdmin):
+class LogAdmin(ReadOnlyWithActionsAdmin):
     list_display = [
         "id",
         "created_at",
@@ -204,11 +201,10 @@ class LogAdmin(admin.ModelAdmin):
         "sent_at",
         "idempotency_key",
     ]
-    readonly_fields = fields
 
     @admin.display(description="context")
     def pretty_context(self, log: NotificationLog) -> str:
-        return _pretty(log.context)
+        return pretty_json(log.context)
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         search_term = search_term.strip()
@@ -231,13 +227,3 @@ class LogAdmin(admin.ModelAdmin):
             self.message_user(request, f"Queued {retried} notification(s) again.")
         for reason in refused:
             self.message_user(request, reason, messages.WARNING)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # The retry action needs "change"; the fields themselves stay read-only.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

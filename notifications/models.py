@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from valhalla.models import newest_first_index
 from valhalla.validators import JSONValidator, no_control_characters, slug_validator
 
 MAX_CONTEXT_BYTES = 64 * 1024
@@ -96,23 +97,9 @@ class NotificationLog(models.Model):
         db_table = "notification_logs"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(
-                "recipient",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="notif_logs_recipient",
-            ),
-            models.Index(
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="notif_logs_recent",
-            ),
-            models.Index(
-                "status",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="notif_logs_status",
-            ),
+            newest_first_index("recipient", name="notif_logs_recipient"),
+            newest_first_index(name="notif_logs_recent"),
+            newest_first_index("status", name="notif_logs_status"),
             models.Index(
                 "next_attempt_at",
                 name="notif_logs_queued_due",

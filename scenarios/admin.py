@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -12,10 +10,7 @@ from rest_framework.exceptions import APIException
 
 from scenarios import services
 from scenarios.models import Scenario, ScenarioRun
-
-
-def _pretty(value: object) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+from valhalla.admin_display import ReadOnlyWithActionsAdmin, pretty_json
 
 
 class ScenarioForm(forms.ModelForm):
@@ -71,7 +66,7 @@ class ScenarioAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScenarioRun)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ReadOnlyWithActionsAdmin):
     list_display = [
         "id",
         "scenario",
@@ -101,15 +96,14 @@ class RunAdmin(admin.ModelAdmin):
         "completed_at",
         "idempotency_key",
     ]
-    readonly_fields = fields
 
     @admin.display(description="input payload")
     def pretty_input(self, run: ScenarioRun) -> str:
-        return _pretty(run.input_payload)
+        return pretty_json(run.input_payload)
 
     @admin.display(description="result payload")
     def pretty_result(self, run: ScenarioRun) -> str:
-        return _pretty(run.result_payload)
+        return pretty_json(run.result_payload)
 
     def _each(self, request: HttpRequest, queryset, service, done: str) -> None:
         count = 0
@@ -129,13 +123,3 @@ class RunAdmin(admin.ModelAdmin):
     @admin.action(description="Re-queue selected runs", permissions=["change"])
     def requeue(self, request: HttpRequest, queryset) -> None:
         self._each(request, queryset, services.requeue_run, "Re-queued")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # The actions need "change"; the fields themselves stay read-only.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

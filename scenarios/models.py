@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from valhalla.models import newest_first_index
 from valhalla.validators import JSONValidator, no_control_characters, slug_validator
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -74,23 +75,9 @@ class ScenarioRun(models.Model):
         db_table = "scenario_runs"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(
-                "scenario",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="scenario_runs_by_scenario",
-            ),
-            models.Index(
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="scenario_runs_recent",
-            ),
-            models.Index(
-                "status",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="scenario_runs_status",
-            ),
+            newest_first_index("scenario", name="scenario_runs_by_scenario"),
+            newest_first_index(name="scenario_runs_recent"),
+            newest_first_index("status", name="scenario_runs_status"),
             models.Index(
                 "created_at",
                 "id",

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from valhalla.models import newest_first_index
 from valhalla.validators import JSONValidator, no_control_characters, slug_validator
 
 MAX_DETAIL_SIZE = 64 * 1024
@@ -58,30 +59,12 @@ class EventLog(models.Model):
         db_table = "event_logs"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(
-                "entity_type",
-                "entity_id",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="event_logs_entity_timeline",
+            newest_first_index(
+                "entity_type", "entity_id", name="event_logs_entity_timeline"
             ),
-            models.Index(
-                "entity_type",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="event_logs_type_timeline",
-            ),
-            models.Index(
-                "event_type",
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="event_logs_event_type_recent",
-            ),
-            models.Index(
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="event_logs_recent",
-            ),
+            newest_first_index("entity_type", name="event_logs_type_timeline"),
+            newest_first_index("event_type", name="event_logs_event_type_recent"),
+            newest_first_index(name="event_logs_recent"),
         ]
 
     def __str__(self) -> str:
