@@ -36,7 +36,7 @@ from notifications.serializers import (
 from valhalla.idempotency import IDEMPOTENCY_KEY, idempotency_key_from
 from valhalla.pagination import KeysetPagination, limit_from, newest_first
 from valhalla.permissions import model_permission
-from valhalla.schema import errors
+from valhalla.schema import ERROR, VALIDATION_ERROR, errors
 
 REFUSAL_STATUS = {
     "unknown_template": status.HTTP_404_NOT_FOUND,
@@ -58,7 +58,8 @@ class IdOrKeyLookupMixin:
 
     def get_object(self) -> Model:
         value = self.kwargs[self.lookup_url_kwarg]
-        lookup = {"pk": int(value)} if value.isdigit() else {"key": value}
+        is_id = value.isascii() and value.isdigit()  # not "²", which isdigit() too
+        lookup = {"pk": int(value)} if is_id else {"key": value}
         obj = get_object_or_404(self.get_queryset(), **lookup)
         self.check_object_permissions(self.request, obj)
         return obj
@@ -199,14 +200,17 @@ class SendViewSet(viewsets.GenericViewSet):
         responses={
             201: LogSerializer,
             400: OpenApiResponse(
-                SendRefusedSerializer, description="Refused: see code."
+                VALIDATION_ERROR,
+                description="Invalid fields, or a refused send: "
+                "`{detail, code, log_id}` (missing_values, invalid_recipient).",
             ),
             404: OpenApiResponse(
-                SendRefusedSerializer, description="Unknown template."
+                SendRefusedSerializer, description="Unknown template or channel."
             ),
             409: OpenApiResponse(
-                SendRefusedSerializer,
-                description="Inactive template or channel, or a reused key.",
+                ERROR,
+                description="Inactive template or channel (with `code` and `log_id`), "
+                "or an Idempotency-Key reused for another request.",
             ),
             **errors(413),
         },

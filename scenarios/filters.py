@@ -1,12 +1,13 @@
 import django_filters
 
 from scenarios.models import ScenarioRun
+from valhalla.filters import IdFilter, SinceFilter, UntilFilter
 
 
 class RunFilter(django_filters.FilterSet):
-    scenario = django_filters.NumberFilter(field_name="scenario_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    scenario = IdFilter(field_name="scenario_id")
+    since = SinceFilter()
+    until = UntilFilter()
 
     class Meta:
         model = ScenarioRun

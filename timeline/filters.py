@@ -1,17 +1,12 @@
 import django_filters
 
 from timeline.models import EventLog
+from valhalla.filters import SinceFilter, UntilFilter
 
 
 class EventLogFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
-        field_name="created_at",
-        lookup_expr="gte",
-        label="Created at or after (ISO 8601)",
-    )
-    until = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)"
-    )
+    since = SinceFilter()
+    until = UntilFilter()
 
     class Meta:
         model = EventLog

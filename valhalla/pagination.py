@@ -10,7 +10,7 @@ neither skipped nor repeated::
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
@@ -89,8 +89,8 @@ class KeysetPagination(BasePagination):
             created_at = datetime.fromisoformat(stamp)
             if created_at.tzinfo is None:
                 raise ValueError("naive timestamp")
-            return created_at, int(pk)
-        except (ValueError, UnicodeDecodeError, binascii.Error):
+            return created_at.astimezone(UTC), int(pk)
+        except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
             raise ValidationError(
                 {
                     self.cursor_query_param: [

@@ -234,7 +234,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "valhalla.schema.add_auth_errors",
+        "valhalla.schema.add_common_errors",
     ],
 }
 

@@ -531,3 +531,9 @@ def test_logs_are_read_only_through_the_api(api, deal_template, delivered):
             == 405
         )
     assert post(api, "/notifications/logs/", {}).status_code == 405
+
+
+@pytest.mark.parametrize("segment", ["²", "٣", "1²"])
+def test_non_ascii_digits_are_keys_not_ids(api, db, segment):
+    assert api.get(f"/notifications/templates/{segment}").status_code == 404
+    assert api.get(f"/notifications/channels/{segment}").status_code == 404

@@ -510,3 +510,11 @@ def test_compare_as_json_and_csv(api, what_if):
     assert rows[0] == table["columns"]
     assert rows[1][:3] == [str(runs[0].pk), "completed", "10"]
     assert api.get(f"/scenarios/{what_if.pk}/compare?runs=a,b").status_code == 400
+
+
+@pytest.mark.parametrize("value", ["-6.8e+191", "1.5", "99999999999999999999999", "x"])
+def test_bad_scenario_filter_is_a_400(api, db, value):
+    response = api.get("/scenarios/runs/", {"scenario": value})
+
+    assert response.status_code == 400
+    assert "scenario" in response.json()

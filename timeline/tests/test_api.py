@@ -460,3 +460,20 @@ def test_events_cannot_be_changed_through_the_api(api, make_events, method):
 
     assert response.status_code == 405
     assert EventLog.objects.get(pk=event.pk).title == "original"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0203-06-05T03:41:39+17:19",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:59-05:00",
+    ],
+)
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_odd_datetimes_never_reach_the_database_unconverted(api, name, value):
+    response = api.get("/events/", {name: value})
+
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert name in response.json()
