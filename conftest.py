@@ -169,7 +169,7 @@ def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator
     app.conf.update(
         broker_url=redis_url, result_backend=redis_url, task_always_eager=False
     )
-    _reset_connections(app)
+    reset_celery_connections(app)
     try:
         try:
             app.send_task("valhalla.ping").get(timeout=60)
@@ -178,7 +178,7 @@ def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator
         yield log
     finally:
         app.conf.update(saved)
-        _reset_connections(app)
+        reset_celery_connections(app)
         worker.terminate()
         try:
             worker.wait(timeout=30)
@@ -197,7 +197,7 @@ def wait_until(
     return predicate()
 
 
-def _reset_connections(app) -> None:
+def reset_celery_connections(app) -> None:
     # Celery builds its connection pool (and result backend) once, from the
     # broker URL of the moment; the next use must see the new configuration.
     app._pool = None

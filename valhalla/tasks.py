@@ -1,7 +1,5 @@
 """Enqueueing helpers shared by every app, and the project's own tasks."""
 
-from functools import partial
-
 from celery import Task, shared_task
 from django.db import transaction
 
@@ -13,12 +11,19 @@ def enqueue(task: Task, *args: object) -> None:
     wake-up. ``robust`` keeps a broker outage from failing the request: the
     periodic sweeps pick up whatever was not published.
     """
-    if task.app.conf.task_always_eager:
-        # In-process mode: call the task's body directly, without the tracing,
-        # signals and producer checkout of Celery's eager ``apply``.
-        transaction.on_commit(partial(task, *args), robust=True)
-    else:
-        transaction.on_commit(partial(task.delay, *args), robust=True)
+    in_process = task.app.conf.task_always_eager
+
+    def run_or_publish() -> None:
+        if in_process:
+            # Call the task's body directly, without the tracing, signals and
+            # producer checkout of Celery's eager ``apply``.
+            task(*args)
+        else:
+            task.delay(*args)
+
+    # A named function, not a partial: Django names it when it logs a failure.
+    run_or_publish.__qualname__ = f"enqueue({task.name})"
+    transaction.on_commit(run_or_publish, robust=True)
 
 
 @shared_task(name="valhalla.ping")

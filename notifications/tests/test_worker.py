@@ -1,6 +1,6 @@
 """End to end through Redis and a real ``celery worker`` process."""
 
-from conftest import wait_until
+from conftest import reset_celery_connections, wait_until
 from notifications.models import NotificationLog
 from notifications.tests.conftest import DEAL_CONTEXT
 from timeline.models import EventLog
@@ -28,3 +28,38 @@ def test_send_is_queued_then_sent_by_a_worker(
     assert EventLog.objects.filter(
         entity_type="notification", entity_id=str(log_id), event_type="sent"
     ).exists()
+
+
+def test_a_send_while_the_broker_is_down_is_delivered_once_it_is_back(
+    api, deal_template, celery_worker, redis_url, settings
+):
+    from notifications import services
+    from valhalla.celery import app
+
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    reset_celery_connections(app)
+    response = api.post(
+        "/notifications/send",
+        {
+            "template_key": "deal_status_update",
+            "recipient": "a@example.com",
+            "context": DEAL_CONTEXT,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["status"] == "queued"
+    log_id = response.json()["id"]
+
+    app.conf.broker_url = redis_url  # the broker is back
+    reset_celery_connections(app)
+    settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 0
+    assert services.dispatch_queued() == 1
+
+    assert wait_until(
+        lambda: NotificationLog.objects.get(pk=log_id).status == "sent"
+    ), celery_worker.read_text()
+    assert NotificationLog.objects.get(pk=log_id).attempts == 1
+    # The worker's email backend is the console: the message is in its log, once.
+    assert celery_worker.read_text().count("Subject: Deal 123 Status Update") == 1
+    assert services.dispatch_queued() == 0
