@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -69,8 +70,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(tmp_path_factory):
-    base = Path("/tmp") / f"valhalla-pg-{secrets.token_hex(4)}"
+def cluster():
+    # Not under pytest's tmp_path: the postgres user must be able to reach it.
+    base = Path(tempfile.mkdtemp(prefix="valhalla-pg-"))
     cluster = Cluster(base)
     cluster.start()
     yield cluster
