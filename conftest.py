@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -126,42 +126,47 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator[Path]:
-    """A real ``celery worker`` process on Redis and the test database.
+def celery_workers(redis_url, postgresql, transactional_db, tmp_path):
+    """Start real ``celery worker`` processes on Redis and the test database.
 
-    The test process publishes to the same broker while the fixture is active.
-    Yields the worker's log file.
+    ``start(name)`` starts one and returns ``(process, log file)`` once it is
+    ready; the test process publishes to the same broker while the fixture is
+    active. Every worker still running is stopped at the end.
     """
     import redis
 
     from valhalla.celery import app
 
     redis.Redis.from_url(redis_url).flushdb()
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "DJANGO_DEBUG": "false",
-    }
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "valhalla",
-            "worker",
-            "--pool=threads",
-            "--concurrency=4",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    url = database_url()
+    started: list[subprocess.Popen] = []
+
+    def start(name: str = "worker") -> tuple[subprocess.Popen, Path]:
+        log = tmp_path / f"{name}.log"
+        worker = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A", "valhalla", "worker", "-n", f"{name}@%h",
+                "--pool=threads", "--concurrency=4",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            # Read at start, so variables a test sets before starting apply.
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "CELERY_BROKER_URL": redis_url,
+                "CELERY_RESULT_BACKEND": redis_url,
+                "DJANGO_DEBUG": "false",
+            },
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(worker)
+        if not wait_until(lambda: " ready." in log.read_text(), timeout=60):
+            pytest.fail(f"worker {name} did not start:\n{log.read_text()}")
+        return worker, log
+
     saved = {
         key: app.conf[key]
         for key in ("broker_url", "result_backend", "task_always_eager")
@@ -171,19 +176,30 @@ def celery_worker(redis_url, postgresql, transactional_db, tmp_path) -> Iterator
     )
     reset_celery_connections(app)
     try:
-        try:
-            app.send_task("valhalla.ping").get(timeout=60)
-        except Exception:
-            pytest.fail(f"the worker did not answer:\n{log.read_text()}")
-        yield log
+        yield start
     finally:
         app.conf.update(saved)
         reset_celery_connections(app)
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in started:
+            worker.terminate()
+        for worker in started:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@pytest.fixture
+def celery_worker(celery_workers) -> Path:
+    """One real worker, proven to consume; yields its log file."""
+    from valhalla.celery import app
+
+    _, log = celery_workers()
+    try:
+        app.send_task("valhalla.ping").get(timeout=60)
+    except Exception:
+        pytest.fail(f"the worker did not answer:\n{log.read_text()}")
+    return log
 
 
 def wait_until(

@@ -66,3 +66,20 @@ def test_a_revoked_token_stops_working_at_once(make_user, client_for):
     Token.objects.filter(user__username="temp").delete()
 
     assert client.get("/events/recent").status_code == 401
+
+
+def test_tokens_are_revocable_by_command(make_user, client_for):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    client = client_for(make_user("bot"))
+    assert client.get("/events/recent").status_code == 200
+
+    out = StringIO()
+    call_command("revoke_token", "bot", stdout=out)
+
+    assert out.getvalue().strip() == "revoked 1 token(s) of bot"
+    assert client.get("/events/recent").status_code == 401
+    with pytest.raises(CommandError, match="No user 'nobody'"):
+        call_command("revoke_token", "nobody")
