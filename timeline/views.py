@@ -63,7 +63,7 @@ class EventLogViewSet(
         serializer.is_valid(raise_exception=True)
         event, created = record_event(**serializer.validated_data)
         return Response(
-            self.get_serializer(event).data,
+            serializer.to_representation(event),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
