@@ -26,19 +26,8 @@ from notifications.models import NotificationLog  # noqa: E402
 from notifications.tasks import deliver  # noqa: E402
 from scenarios.models import Scenario, ScenarioRun  # noqa: E402
 from scenarios.simulators import brrrr  # noqa: E402
+from scenarios.simulators.brrrr import EXAMPLE_INPUT  # noqa: E402
 from scenarios.tasks import execute_run  # noqa: E402
-
-SEED_INPUT = {
-    "doors": 50,
-    "purchase_price_per_door": 80000,
-    "target_roi_percent": 25,
-    "rehab_budget_per_door": 25000,
-    "financing": {
-        "down_payment_percent": 0.25,
-        "interest_rate": 0.045,
-        "term_years": 30,
-    },
-}
 
 
 def queued_logs(count: int) -> list[int]:
@@ -75,7 +64,7 @@ def main(mode: str, count: int) -> dict:
     if mode == "simulator":
         began = time.perf_counter()
         for _ in range(count):
-            brrrr.simulate(SEED_INPUT)
+            brrrr.simulate(EXAMPLE_INPUT)
         return {"ms_each": (time.perf_counter() - began) * 1000 / count}
     if mode == "inprocess-sends":
         ids = queued_logs(count)
@@ -96,7 +85,7 @@ def main(mode: str, count: int) -> dict:
         )
         runs = ScenarioRun.objects.bulk_create(
             ScenarioRun(
-                scenario=scenario, input_payload={**SEED_INPUT, "doors": 1 + i % 100}
+                scenario=scenario, input_payload={**EXAMPLE_INPUT, "doors": 1 + i % 100}
             )
             for i in range(count)
         )

@@ -34,6 +34,19 @@ from scenarios.simulators import SimulationError, register
 DSCR_GREEN = 1.25
 DSCR_RED = 1.0
 
+# The seed's example input: total_investment 5,250,000 and total_debt 3,937,500.
+EXAMPLE_INPUT = {
+    "doors": 50,
+    "purchase_price_per_door": 80000,
+    "target_roi_percent": 25,
+    "rehab_budget_per_door": 25000,
+    "financing": {
+        "down_payment_percent": 0.25,
+        "interest_rate": 0.045,
+        "term_years": 30,
+    },
+}
+
 DEFAULTS = {
     "vacancy_rate": 0.08,
     "operating_expense_ratio": 0.45,
