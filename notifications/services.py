@@ -341,19 +341,9 @@ def is_refusal(log: NotificationLog) -> bool:
 
 
 def _store(log: NotificationLog) -> NotificationLog:
-    """Insert ``log``; if a concurrent request took its idempotency key, replay that."""
-    if not log.idempotency_key:
-        log.save(force_insert=True)
-        return log
-    try:
-        with transaction.atomic():
-            log.save(force_insert=True)
-        return log
-    except IntegrityError:
-        stored = _replay(log.idempotency_key, log.request_hash)
-        if stored is None:
-            raise
-        return stored
+    return idempotency.insert_once(
+        log, lambda: _replay(log.idempotency_key, log.request_hash)
+    )
 
 
 def retry_notification(log: NotificationLog) -> NotificationLog:

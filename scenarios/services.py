@@ -149,19 +149,12 @@ def create_run(
         request_hash=request_hash,
     )
     run.full_clean(validate_unique=False, exclude=["scenario"])
-    if idempotency_key:
-        try:
-            with transaction.atomic():
-                run.save(force_insert=True)
-        except IntegrityError:
-            stored = _replay(idempotency_key, request_hash)
-            if stored is None:
-                raise
-            return stored
-    else:
-        run.save(force_insert=True)
-    _enqueue_execution(run)
-    return run
+    stored = idempotency.insert_once(
+        run, lambda: _replay(idempotency_key, request_hash)
+    )
+    if stored is run:
+        _enqueue_execution(run)
+    return stored
 
 
 def create_sweep(

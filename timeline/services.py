@@ -20,6 +20,7 @@ from rest_framework.exceptions import ValidationError as InvalidItems
 
 from timeline.models import EventLog
 from valhalla.exceptions import Conflict
+from valhalla.idempotency import insert_once
 
 MAX_BULK = 1000
 CONTENT_FIELDS = (
@@ -65,13 +66,12 @@ def record_event(
         return event, True
     existing = EventLog.objects.filter(idempotency_key=idempotency_key).first()
     if existing is None:
-        try:
-            with transaction.atomic():
-                event.save(force_insert=True)
+        stored = insert_once(
+            event, lambda: EventLog.objects.get(idempotency_key=idempotency_key)
+        )
+        if stored is event:
             return event, True
-        except IntegrityError:
-            # Another request stored the same key between our read and write.
-            existing = EventLog.objects.get(idempotency_key=idempotency_key)
+        existing = stored  # stored by a concurrent request
     _check_same_content(existing, event)
     return existing, False
 

@@ -6,10 +6,13 @@ with a ``request_hash`` of what was asked.
 """
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -17,6 +20,7 @@ from rest_framework.request import Request
 from valhalla.validators import no_control_characters
 
 HEADER = "Idempotency-Key"
+M = TypeVar("M", bound=Model)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
@@ -45,3 +49,24 @@ def idempotency_key_from(request: Request) -> str | None:
 def request_hash(*parts: Any) -> str:
     """A stable digest of a request's meaningful parts (JSON, keys sorted)."""
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def insert_once(row: M, replay: Callable[[], M | None]) -> M:
+    """Insert ``row``; if a concurrent request took its idempotency key, ``replay()``.
+
+    Without a key the row is simply inserted. With one, the insert runs in a
+    savepoint, so losing the race to another request leaves the transaction
+    usable and returns what that request stored.
+    """
+    if not row.idempotency_key:
+        row.save(force_insert=True)
+        return row
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+        return row
+    except IntegrityError:
+        stored = replay()
+        if stored is None:
+            raise
+        return stored
